@@ -1,0 +1,20 @@
+/** Public surface of lib/stats (drift methods, profiles/summaries, online detectors, helpers). */
+export * from './drift/types.js';
+export { DRIFT_METHODS, getDriftMethod, isMethodId, listDriftMethods, requiresThreshold, runMethod } from './drift/registry.js';
+export type { RunMethodOptions } from './drift/registry.js';
+export { defaultMethodFor, DEFAULT_SIZE_SWITCH } from './drift/defaults.js';
+export { benjaminiHochberg, bonferroni, correctPValues } from './drift/correction.js';
+export type { CorrectionMethod, CorrectionResult } from './drift/correction.js';
+export * from './profile/types.js';
+export { buildReferenceProfile } from './profile/reference.js';
+export { addRows, createWindowSummary, mergeWindowSummaries, updateCategoricalColumn, updateNumericColumn, updateWindowSummary } from './profile/summary.js';
+export { evaluateDrift, evaluateDriftOnSamples } from './profile/evaluate.js';
+export type { DriftConfig, DriftReport, FeatureDriftReport, SchemaDrift, TypeChange } from './profile/evaluate.js';
+export { PageHinkley } from './detectors/page-hinkley.js';
+export { Adwin } from './detectors/adwin.js';
+export { DDM } from './detectors/ddm.js';
+export { Cusum } from './detectors/cusum.js';
+export { mulberry32, normalSampler, bernoulli, randInt } from './random.js';
+export type { Rng } from './random.js';
+export { ks2samp } from './special/ks2samp.js';
+export { chi2Sf } from './special/gamma.js';
