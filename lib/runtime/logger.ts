@@ -28,3 +28,15 @@ export function createLogger(name: string, level = 'info', instanceId?: string):
     },
   });
 }
+
+/**
+ * Writes human text (a banner) to the logger's own destination. pino's default destination is an
+ * asynchronous SonicBoom on fd 1 (sonic-boom's `sync` defaults to false), so lines logged just before
+ * may still be queued; a direct `process.stdout.write` would overtake them. Writing through the same
+ * SonicBoom keeps the order in which things happened.
+ */
+export function writeThroughLogger(logger: Logger, text: string): void {
+  const stream = (logger as unknown as Record<symbol, { write(s: string): unknown } | undefined>)[pino.symbols.streamSym];
+  if (stream) stream.write(text);
+  else process.stdout.write(text);
+}

@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRuntime, runMain } from '../../lib/runtime/process.js';
+import { writeThroughLogger } from '../../lib/runtime/logger.js';
 import { startChdbHttp } from '../../lib/runtime/clickhouse/chdb-http-server.js';
 import { openClickHouse } from '../../lib/runtime/clickhouse/client.js';
 import { migrate } from '../../lib/runtime/clickhouse/migrations.js';
@@ -147,7 +148,8 @@ runMain('launcher', async () => {
   });
 
   const api = `http://${s.API_HOST}:${s.API_PORT}`;
-  process.stdout.write(
+  writeThroughLogger(
+    log,
     [
       '',
       'driftwatch is running. Where to look:',
