@@ -45,6 +45,11 @@ export const SETTINGS = {
     doc: 'How often each process writes its Prometheus metrics into ClickHouse ops_metrics for the Pipeline operations dashboard (0 = off)',
   },
   METRICS_PORT: { kind: 'int', min: 0, max: 65535, default: 0, doc: 'Port of the per-process Prometheus /metrics listener for processors (0 = disabled)' },
+  METRICS_HOST: {
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: "Listen address of the processors' /metrics listener (0.0.0.0 in containers, so Prometheus in another container can scrape it)",
+  },
   // --- kafka ----------------------------------------------------------------------------------
   KAFKA_BROKERS: { kind: 'list', default: ['127.0.0.1:19092'], doc: 'Comma-separated Kafka bootstrap brokers' },
   KAFKA_CLIENT_ID: { kind: 'string', default: 'driftwatch', doc: 'Kafka client id prefix' },
@@ -91,7 +96,7 @@ export const SETTINGS = {
     kind: 'int',
     min: 1,
     default: 500_000,
-    doc: 'Upper bound on buffered outcomes (arrived before their prediction) per instance, split over the partitions; beyond it the oldest go to late_labels as orphan_evicted',
+    doc: 'Upper bound on buffered outcomes (waiting for their prediction, or remembered after use) per instance, split over the partitions; beyond it remembered ones are forgotten first, then the oldest waiting ones go to late_labels as orphan_evicted',
   },
   JOIN_CLOSED_RETENTION_MS: {
     kind: 'int',

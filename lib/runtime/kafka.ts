@@ -61,6 +61,13 @@ export interface DeadLetter {
 export interface BatchOutcome {
   /** Events that failed for good; they are dead-lettered before the batch is committed. */
   readonly deadLetters: readonly DeadLetter[];
+  /**
+   * How many leading records of the batch the handler processed; default all. The rest are neither
+   * committed nor resolved, so kafkajs fetches them again from the first unprocessed offset (its
+   * fetch offset is the resolved offset: src/consumer/consumerGroup.js `nextOffset`). A handler
+   * that stops early pauses the partition first (flow control), or the rest come back at once.
+   */
+  readonly consumed?: number;
 }
 
 export interface TopicPartition {
@@ -97,6 +104,15 @@ export interface RunningConsumer {
   /** Resolves when the group has assigned partitions to this member at least once. */
   readonly joined: Promise<void>;
   assigned(): TopicPartition[];
+  /**
+   * Stops fetching these partitions until `resume` (kafkajs consumer.pause). With a single fetcher per
+   * broker, kafkajs fetches a partition again only after its batch was handled (src/consumer/fetcher.js),
+   * and a fetched batch of a paused partition is dropped unread and fetched again on resume; nothing
+   * is skipped. kafkajs keeps the paused set across
+   * rebalances (src/consumer/subscriptionState.js), so a caller resumes partitions it loses.
+   */
+  pause(tps: readonly TopicPartition[]): void;
+  resume(tps: readonly TopicPartition[]): void;
 }
 
 export interface Producer {
@@ -374,11 +390,13 @@ export function createKafkaAdapter(settings: KafkaSettings, logger: Logger, inst
                 await dlqProducer.send(outcome.deadLetters.map((dl) => deadLetterRecord(dl, opts.component, now, opts.deadLetterTopic)));
                 for (const dl of outcome.deadLetters) opts.onDeadLetter?.(dl);
               }
-              const last = records[records.length - 1]!.offset;
+              const consumed = Math.min(records.length, Math.max(0, outcome.consumed ?? records.length));
+              if (consumed === 0) return; // nothing processed: fetched again from the same offset
+              const last = records[consumed - 1]!.offset;
               const next = (BigInt(last) + 1n).toString();
               await commitOffsetsIfNecessary({ topics: [{ topic: tp.topic, partitions: [{ partition: tp.partition, offset: next }] }] });
               resolveOffset(last);
-              opts.onCommitted?.(tp, next, records.length);
+              opts.onCommitted?.(tp, next, consumed);
               return;
             } catch (err) {
               attempt += 1;
@@ -416,6 +434,12 @@ export function createKafkaAdapter(settings: KafkaSettings, logger: Logger, inst
       return {
         joined,
         assigned: () => [...assigned],
+        pause: (tps) => {
+          if (tps.length > 0) consumer.pause(tps.map((tp) => ({ topic: tp.topic, partitions: [tp.partition] })));
+        },
+        resume: (tps) => {
+          if (tps.length > 0) consumer.resume(tps.map((tp) => ({ topic: tp.topic, partitions: [tp.partition] })));
+        },
         async stop() {
           consumers.delete(consumer);
           await consumer.disconnect();

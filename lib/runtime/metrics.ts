@@ -68,6 +68,21 @@ export function createMetrics(component: string) {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    joinWaitingOutcomes: new Gauge({
+      name: 'driftwatch_join_waiting_outcomes',
+      help: 'Buffered outcomes still waiting for their prediction (part of driftwatch_join_state_entries{kind="outcome"}); what flow control bounds',
+      registers: [registry],
+    }),
+    joinOutcomesPaused: new Gauge({
+      name: 'driftwatch_join_outcomes_paused_partitions',
+      help: 'Outcome-topic partitions the label-joiner paused because outcomes ran ahead of predictions in event time and the outcomes waiting for their predictions reached half the buffer cap (stream-processors/label-joiner/flow.ts)',
+      registers: [registry],
+    }),
+    joinFlowPauses: new Counter({
+      name: 'driftwatch_join_flow_pauses_total',
+      help: 'Times the label-joiner paused an outcome-topic partition (flow control during catch-up)',
+      registers: [registry],
+    }),
     joinWatermarkLag: new Gauge({
       name: 'driftwatch_join_watermark_lag_seconds',
       help: 'Wall clock minus the lowest join watermark (event time) over the partitions this instance holds',

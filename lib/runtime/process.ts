@@ -149,7 +149,7 @@ export function createRuntime(component: string, overrides: Record<string, strin
   }
   process.once('SIGTERM', () => void runtime.shutdown(0));
   process.once('SIGINT', () => void runtime.shutdown(0));
-  void serveMetrics(metrics, s.METRICS_PORT).then((srv) => {
+  void serveMetrics(metrics, s.METRICS_PORT, s.METRICS_HOST).then((srv) => {
     if (srv) cleanups.unshift(() => new Promise<void>((r) => srv.close(() => r())));
   });
   return runtime;

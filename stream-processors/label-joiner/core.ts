@@ -135,7 +135,10 @@ export interface ChangelogChange {
 
 export interface JoinStats {
   readonly pending: number;
+  /** Buffered outcomes: those waiting for their prediction plus the used ones remembered. */
   readonly outcomes: number;
+  /** Of those, the outcomes still waiting for their prediction (what flow control watches). */
+  readonly waitingOutcomes: number;
   readonly closed: number;
   readonly keys: number;
   /** Estimated heap bytes held (see BYTES_* below). */
@@ -211,13 +214,17 @@ export class JoinCore {
   readonly settings: JoinSettings;
   private readonly slots = new Map<string, Slot>();
   private readonly pendingQ = new DeadlineHeap<Slot>();
+  /** Outcomes waiting for their prediction, by outcome time. */
   private readonly outcomeQ = new DeadlineHeap<Slot>();
+  /** Outcomes that labeled something or were routed, remembered until time + closed retention. */
+  private readonly usedQ = new DeadlineHeap<Slot>();
   private readonly closedQ = new DeadlineHeap<Slot>();
   private readonly variants = new Map<string, Variant>();
   private readonly dirty = new Set<string>();
   private watermarkDirty = false;
   private pendingCount = 0;
   private outcomeCount = 0;
+  private waitingCount = 0;
   private closedCount = 0;
   private payloadBytes = 0;
   private keyBytes = 0;
@@ -424,14 +431,16 @@ export class JoinCore {
     while (this.outcomeQ.peekDeadline() <= w) {
       const due = this.outcomeQ.peekDeadline();
       const slot = this.outcomeQ.pop()!;
-      if (slot.kind !== OUTCOME || slot.deadline !== due) continue; // stale entry
-      if (slot.tag === OUTCOME_USE.WAITING) {
-        // Every on-time prediction at or before its time has arrived: none will come.
-        out.push(this.late(LATE_REASON.NO_PREDICTION, decodeOutcome(slot.data), null, null));
-        this.setOutcomeUse(slot, OUTCOME_USE.ROUTED);
-        if (slot.deadline > w) continue;
-      }
-      this.removeSlot(slot);
+      if (!isWaitingEntry(slot, due)) continue; // stale entry
+      // Every on-time prediction at or before its time has arrived: none will come. Remembered
+      // from here on in usedQ (removed below once its retention has passed too).
+      out.push(this.late(LATE_REASON.NO_PREDICTION, decodeOutcome(slot.data), null, null));
+      this.setOutcomeUse(slot, OUTCOME_USE.ROUTED);
+    }
+    while (this.usedQ.peekDeadline() <= w) {
+      const due = this.usedQ.peekDeadline();
+      const slot = this.usedQ.pop()!;
+      if (isUsedEntry(slot, due)) this.removeSlot(slot);
     }
     while (this.closedQ.peekDeadline() <= w) {
       const slot = this.closedQ.pop()!;
@@ -442,10 +451,19 @@ export class JoinCore {
       const slot = this.pendingQ.pop()!;
       if (slot.kind === PENDING) this.expirePending(slot, 'evicted', out);
     }
+    // Outcomes: the remembered (used) ones leave first, since forgetting one only weakens duplicate
+    // detection (the LABELED marker it produced still holds its event id); a waiting one leaves only
+    // when none is left, and goes to late_labels as `orphan_evicted`, so its label is not lost silently.
     while (this.outcomeCount > s.maxOutcomes) {
-      const due = this.outcomeQ.peekDeadline();
-      const slot = this.outcomeQ.pop()!;
-      if (slot.kind === OUTCOME && slot.deadline === due) this.dropOutcome(slot, LATE_REASON.ORPHAN_EVICTED, out);
+      if (this.outcomeCount > this.waitingCount) {
+        const due = this.usedQ.peekDeadline();
+        const slot = this.usedQ.pop()!;
+        if (isUsedEntry(slot, due)) this.removeSlot(slot);
+      } else {
+        const due = this.outcomeQ.peekDeadline();
+        const slot = this.outcomeQ.pop()!;
+        if (isWaitingEntry(slot, due)) this.dropOutcome(slot, LATE_REASON.ORPHAN_EVICTED, out);
+      }
     }
     while (this.closedCount > s.maxClosed) {
       const slot = this.closedQ.pop()!;
@@ -497,14 +515,16 @@ export class JoinCore {
     this.payloadBytes += slot.data.length;
     this.enqueue(slot);
     if (slot.kind === PENDING) this.pendingCount++;
-    else if (slot.kind === OUTCOME) this.outcomeCount++;
-    else this.closedCount++;
+    else if (slot.kind === OUTCOME) {
+      this.outcomeCount++;
+      if (slot.tag === OUTCOME_USE.WAITING) this.waitingCount++;
+    } else this.closedCount++;
     this.dirty.add(slot.key);
   }
 
   private enqueue(slot: Slot): void {
     if (slot.kind === PENDING) this.pendingQ.push(slot.deadline, slot);
-    else if (slot.kind === OUTCOME) this.outcomeQ.push(slot.deadline, slot);
+    else if (slot.kind === OUTCOME) (slot.tag === OUTCOME_USE.WAITING ? this.outcomeQ : this.usedQ).push(slot.deadline, slot);
     else this.closedQ.push(slot.deadline, slot);
   }
 
@@ -524,11 +544,13 @@ export class JoinCore {
    * the watermark passes its time + the closed retention; its earlier queue entry becomes stale.
    */
   private setOutcomeUse(slot: Slot, use: OutcomeUse): void {
+    if (slot.tag === OUTCOME_USE.WAITING && use !== OUTCOME_USE.WAITING) this.waitingCount--;
+    const moved = slot.tag === OUTCOME_USE.WAITING;
     slot.tag = use;
     const deadline = slot.time + this.settings.closedRetentionMs;
-    if (deadline !== slot.deadline) {
+    if (moved || deadline !== slot.deadline) {
       slot.deadline = deadline;
-      this.outcomeQ.push(deadline, slot);
+      this.usedQ.push(deadline, slot);
     }
     this.dirty.add(slot.key);
   }
@@ -550,8 +572,10 @@ export class JoinCore {
       }
     }
     if (slot.kind === PENDING) this.pendingCount--;
-    else if (slot.kind === OUTCOME) this.outcomeCount--;
-    else this.closedCount--;
+    else if (slot.kind === OUTCOME) {
+      this.outcomeCount--;
+      if (slot.tag === OUTCOME_USE.WAITING) this.waitingCount--;
+    } else this.closedCount--;
     this.payloadBytes -= slot.data.length;
     slot.kind = REMOVED;
     slot.next = null;
@@ -561,7 +585,8 @@ export class JoinCore {
   /** Drops queue entries of slots that moved on, once they outnumber the live ones. */
   private compactQueues(): void {
     if (this.pendingQ.size > 2 * this.pendingCount + 4096) this.pendingQ.compact((s) => s.kind === PENDING);
-    if (this.outcomeQ.size > 2 * this.outcomeCount + 4096) this.outcomeQ.compact((s, d) => s.kind === OUTCOME && s.deadline === d);
+    if (this.outcomeQ.size > 2 * this.waitingCount + 4096) this.outcomeQ.compact(isWaitingEntry);
+    if (this.usedQ.size > 2 * (this.outcomeCount - this.waitingCount) + 4096) this.usedQ.compact(isUsedEntry);
     if (this.closedQ.size > 2 * this.closedCount + 4096) this.closedQ.compact((s) => s.kind === LABELED || s.kind === UNLABELED);
   }
 
@@ -694,8 +719,10 @@ export class JoinCore {
 
   private count(s: Slot, sign: 1 | -1): void {
     if (s.kind === PENDING) this.pendingCount += sign;
-    else if (s.kind === OUTCOME) this.outcomeCount += sign;
-    else this.closedCount += sign;
+    else if (s.kind === OUTCOME) {
+      this.outcomeCount += sign;
+      if (s.tag === OUTCOME_USE.WAITING) this.waitingCount += sign;
+    } else this.closedCount += sign;
     this.payloadBytes += sign * s.data.length;
   }
 
@@ -723,19 +750,39 @@ export class JoinCore {
 
   // ---- introspection ---------------------------------------------------------------------------
 
+  /** Whether an input delivered nothing for `idleTimeoutMs` of wall time (the rule `advance` uses). */
+  inputIdle(stream: 'predictions' | 'outcomes', now: number): boolean {
+    const last = stream === 'predictions' ? this.lastPredWall : this.lastOutWall;
+    return now - last > this.settings.idleTimeoutMs;
+  }
+
   stats(): JoinStats {
     const slots = this.pendingCount + this.outcomeCount + this.closedCount;
     return {
       pending: this.pendingCount,
       outcomes: this.outcomeCount,
+      waitingOutcomes: this.waitingCount,
       closed: this.closedCount,
       keys: this.slots.size,
-      bytes: slots * BYTES_PER_SLOT + this.payloadBytes + this.keyBytes + (this.pendingQ.size + this.outcomeQ.size + this.closedQ.size) * BYTES_PER_HEAP_ENTRY,
+      bytes:
+        slots * BYTES_PER_SLOT +
+        this.payloadBytes +
+        this.keyBytes +
+        (this.pendingQ.size + this.outcomeQ.size + this.usedQ.size + this.closedQ.size) * BYTES_PER_HEAP_ENTRY,
       watermark: this.wm,
       maxPredictionTime: this.maxPred,
       maxOutcomeTime: this.maxOut,
     };
   }
+}
+
+/** A queue entry is live while its slot is still an outcome in that state with that deadline. */
+function isWaitingEntry(s: Slot, due: number): boolean {
+  return s.kind === OUTCOME && s.tag === OUTCOME_USE.WAITING && s.deadline === due;
+}
+
+function isUsedEntry(s: Slot, due: number): boolean {
+  return s.kind === OUTCOME && s.tag !== OUTCOME_USE.WAITING && s.deadline === due;
 }
 
 function finiteOrNull(x: number): number | null {

@@ -68,6 +68,7 @@ import type { Logger } from '../../lib/runtime/logger.js';
 import type { Metrics } from '../../lib/runtime/metrics.js';
 import { createRuntime, runMain, untilAvailable } from '../../lib/runtime/process.js';
 import { JoinCore, joinSettingsFor, type JoinInput, type JoinOutput, type JoinSettings } from './core.js';
+import { outcomesPaused } from './flow.js';
 import { labeledPredictionRow, lateLabelRow, resultKind } from './rows.js';
 
 export const COMPONENT = 'label-joiner';
@@ -94,6 +95,8 @@ export interface LabelJoinerOptions {
   readonly partitionsConsumedConcurrently?: number;
   /** Period of the consumer-lag gauge refresh; 0 disables it. Default 15 s. */
   readonly lagIntervalMs?: number;
+  /** Largest fetch per partition; default the adapter's (1 MiB). */
+  readonly maxBytesPerPartition?: number;
   /** Largest produce request the joiner builds (bytes of keys and values); the broker's default limit is 1 MiB. */
   readonly maxRequestBytes?: number;
 }
@@ -356,6 +359,7 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
   function updateGauges(): void {
     let pending = 0;
     let outcomes = 0;
+    let waiting = 0;
     let closed = 0;
     let bytes = 0;
     let minWatermark = Infinity;
@@ -363,6 +367,7 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
       const st = t.core.stats();
       pending += st.pending;
       outcomes += st.outcomes;
+      waiting += st.waitingOutcomes;
       closed += st.closed;
       bytes += st.bytes;
       minWatermark = Math.min(minWatermark, st.watermark);
@@ -372,7 +377,58 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
     metrics.joinStateEntries.set({ kind: 'pending' }, pending);
     metrics.joinStateEntries.set({ kind: 'outcome' }, outcomes);
     metrics.joinStateEntries.set({ kind: 'closed' }, closed);
+    metrics.joinWaitingOutcomes.set(waiting);
     if (Number.isFinite(minWatermark)) metrics.joinWatermarkLag.set(Math.max(0, now() - minWatermark) / 1000);
+  }
+
+  /** Partitions whose outcomes input is paused by flow control (flow.ts). */
+  const pausedOutcomes = new Set<number>();
+
+  /**
+   * Pauses or resumes partition p of the outcomes topic as flow.ts decides from its join state. Runs
+   * after every batch of p (under its lock) and on a timer for paused partitions, since a paused
+   * input delivers no batch that could resume it.
+   */
+  function wantsOutcomesPaused(task: PartitionTask, pausedNow: boolean): boolean {
+    const st = task.core.stats();
+    return outcomesPaused(
+      {
+        waitingOutcomes: st.waitingOutcomes,
+        maxOutcomes: settings.maxOutcomes,
+        maxPredictionTime: st.maxPredictionTime,
+        maxOutcomeTime: st.maxOutcomeTime,
+        predictionsIdle: task.core.inputIdle('predictions', now()),
+      },
+      pausedNow,
+    );
+  }
+
+  function regulate(p: number): void {
+    const paused = pausedOutcomes.has(p);
+    const task = tasks.get(p);
+    const want = task !== undefined && !task.revoked && wantsOutcomesPaused(task, paused);
+    if (want === paused) return;
+    const tp = [{ topic: names.outcomes, partition: p }];
+    if (want) {
+      running.pause(tp);
+      pausedOutcomes.add(p);
+      metrics.joinFlowPauses.inc();
+    } else {
+      running.resume(tp);
+      pausedOutcomes.delete(p);
+    }
+    metrics.joinOutcomesPaused.set(pausedOutcomes.size);
+    const st = task?.core.stats();
+    logger.info(
+      {
+        partition: p,
+        waitingOutcomes: st?.waitingOutcomes ?? null,
+        maxOutcomes: settings.maxOutcomes,
+        maxPredictionTime: st?.maxPredictionTime ?? null,
+        maxOutcomeTime: st?.maxOutcomeTime ?? null,
+      },
+      want ? 'outcomes ran ahead of predictions: outcomes partition paused until predictions catch up' : 'outcomes partition resumed',
+    );
   }
 
   let markRunning: () => void = () => undefined;
@@ -418,9 +474,9 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
     try {
       if (task.revoked) throw new KafkaUnavailableError(`partition ${p} was revoked from this instance; the batch is left to its new owner`, { partition: p });
       const t = now();
-      const dead: DeadLetter[] = [];
-      const inputs: { offset: number; input: JoinInput }[] = [];
-      for (const r of batch) {
+      const dead: (DeadLetter & { readonly index: number })[] = [];
+      const inputs: { index: number; offset: number; input: JoinInput }[] = [];
+      for (const [index, r] of batch.entries()) {
         try {
           const decoded = await codec.decode<PredictionEvent & OutcomeEvent>(r.topic, r.value, t);
           const key = r.key?.toString('utf8');
@@ -433,24 +489,37 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
             );
           }
           const input: JoinInput = stream === 'predictions' ? { type: 'prediction', event: decoded.value } : { type: 'outcome', event: decoded.value };
-          inputs.push({ offset: Number(r.offset), input });
+          inputs.push({ index, offset: Number(r.offset), input });
         } catch (err) {
           // An outage (or a bug) fails the whole batch: retried, never dead-lettered.
           if (isRetriable(err) || !isDriftwatchError(err)) throw err;
-          dead.push({ record: r, error: err });
+          dead.push({ index, record: r, error: err });
         }
       }
       logger.debug({ topic: first.topic, partition: p, records: batch.length, ms: now() - started }, 'batch decoded');
       const from = task.core.position(stream);
-      for (const { offset, input } of inputs) if (offset >= from) task.outbox.push(...task.core.step(input, t));
-      const next = Number(batch[batch.length - 1]!.offset) + 1;
+      // Flow control (flow.ts): an outcomes batch is applied only until the buffered outcomes reach
+      // the high-water mark while running ahead of the predictions; the rest of the batch is left
+      // unconsumed and fetched again once the partition is resumed. Checked per record because one
+      // fetch can hold a producer batch of thousands of outcomes, more than the whole cap.
+      let consumed = batch.length;
+      for (const { index, offset, input } of inputs) {
+        if (offset < from) continue;
+        task.outbox.push(...task.core.step(input, t));
+        if (stream === 'outcomes' && index < batch.length - 1 && wantsOutcomesPaused(task, false)) {
+          consumed = index + 1;
+          break;
+        }
+      }
+      const next = Number(batch[consumed - 1]!.offset) + 1;
       if (next > from) task.core.setPosition(stream, next);
       const stepped = now();
       await flush(task);
-      records += batch.length;
+      regulate(p);
+      records += consumed;
       const ms = now() - started;
-      metrics.eventsConsumed.inc({ topic: first.topic }, batch.length);
-      metrics.batchSize.observe(batch.length);
+      metrics.eventsConsumed.inc({ topic: first.topic }, consumed);
+      metrics.batchSize.observe(consumed);
       metrics.batchDuration.observe({ topic: first.topic }, ms / 1000);
       updateGauges();
       const detail = {
@@ -464,7 +533,7 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
       };
       if (ms > s.KAFKA_SESSION_TIMEOUT_MS / 2) logger.warn(detail, 'slow batch');
       else logger.debug(detail, 'batch joined');
-      return { deadLetters: dead };
+      return { deadLetters: dead.filter((d) => d.index < consumed).map(({ record, error }) => ({ record, error })), consumed };
     } finally {
       release();
     }
@@ -477,6 +546,7 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
     deadLetterTopic: names.deadLetter,
     fromBeginning: true,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+    ...(options.maxBytesPerPartition ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
     handleBatch,
     // The restore starts as soon as the partition's first batch arrives, but the adapter is not
     // held on it: the batch handler awaits it while heartbeating (see keepAlive).
@@ -489,7 +559,10 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
       );
     },
     onPartitionsRevoked: async (tps) => {
-      for (const p of new Set(tps.map((tp) => tp.partition))) drop(p);
+      for (const p of new Set(tps.map((tp) => tp.partition))) {
+        drop(p);
+        regulate(p); // a dropped partition is never left paused: kafkajs would keep it so if it came back
+      }
       logger.info({ partitions: [...new Set(tps.map((tp) => tp.partition))] }, 'partition state dropped (revoked)');
       updateGauges();
     },
@@ -500,6 +573,11 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
     onRetry: (err) => metrics.retries.inc({ code: isDriftwatchError(err) ? err.code : 'UNEXPECTED' }),
   });
   markRunning();
+
+  const flowTimer = setInterval(() => {
+    for (const p of [...pausedOutcomes]) regulate(p);
+  }, 1000);
+  flowTimer.unref();
 
   const topics = [names.predictions, names.outcomes];
   const lagIntervalMs = options.lagIntervalMs ?? 15_000;
@@ -537,6 +615,7 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
       if (stopped) return;
       stopped = true;
       if (lagTimer) clearInterval(lagTimer);
+      clearInterval(flowTimer);
       await running.stop();
       await producer.disconnect();
     },

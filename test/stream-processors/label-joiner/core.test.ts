@@ -246,6 +246,21 @@ describe('label-join core: bounded state', () => {
     expect(summary(out)).toEqual(['late:o-b:orphan_evicted']);
   });
 
+  it('at the outcome cap forgets remembered (used) outcomes before it evicts one that still waits', () => {
+    const core = new JoinCore({ ...S, maxOutcomes: 2 }, 0);
+    // a's outcome labels a and stays remembered (used) until 1_000 + closed retention.
+    expect(summary(run(core, [prediction('a', 500), outcome('a', 1_000)]))).toEqual(['joined:a/1:LABELED:o-a']);
+    expect(core.stats()).toMatchObject({ outcomes: 1, waitingOutcomes: 0 });
+    // Two outcomes ahead of their predictions: the cap (2) is passed; a's remembered outcome leaves,
+    // nothing goes to late_labels, and both waiting outcomes label their predictions when they come.
+    expect(run(core, [outcome('b', 2_000), outcome('c', 3_000)])).toEqual([]);
+    expect(core.stats()).toMatchObject({ outcomes: 2, waitingOutcomes: 2 });
+    expect(summary(run(core, [prediction('b', 1_900), prediction('c', 2_900)]))).toEqual(['joined:b/1:LABELED:o-b', 'joined:c/1:LABELED:o-c']);
+    expect(core.stats()).toMatchObject({ outcomes: 2, waitingOutcomes: 0 });
+    // With only waiting outcomes left, the oldest of them is evicted and routed, as before.
+    expect(summary(run(core, [outcome('d', 5_000), outcome('e', 4_000), outcome('f', 6_000)]))).toEqual(['late:o-e:orphan_evicted']);
+  });
+
   it('forgets the oldest closed markers past the closed cap, and after the retention', () => {
     const core = new JoinCore({ ...S, maxClosed: 1 }, 0);
     run(core, [prediction('a', 0), outcome('a', 100), prediction('b', 10), outcome('b', 200), prediction('x', 2_000), outcome('x', 2_000)]);
