@@ -114,7 +114,9 @@ describe('bench summary', () => {
       failed: [],
     });
     expect(md).toContain('| sustained through the pipeline | 12200 | 12100 | 12300 | 1.6% | 3 | input events/s (predictions + outcomes) |');
-    expect(md).toContain('target full pipeline saturated for the whole sustain period in every repeat (>= 58.5 s (the 60 s period less one 1 s sample and its jitter)): 60.20 s — **met**');
+    expect(md).toContain(
+      'target full pipeline saturated for the whole sustain period in every repeat (>= 58.5 s (the 60 s period less one 1 s sample and its jitter)): 60.20 s — **met**',
+    );
   });
 
   it('marks an e2e repeat that ran out of backlog as a target not met', () => {
