@@ -40,8 +40,14 @@ trap cleanup EXIT
 bash infra/local-stack.sh start
 eval "$(bash infra/local-stack.sh env | sed 's/^/export /')"
 
+# Each pass also writes vitest's JSON report; infra/test-recap.ts prints both passes' failures at
+# the very end, because CI keeps only the tail of the output.
+REPORTS=".local/test-reports"
+rm -rf "$REPORTS"; mkdir -p "$REPORTS"
+first="first pass"; [ "${DW_RELIABILITY:-}" = 1 ] && first="reliability pass"
+recap=(npx tsx infra/test-recap.ts "$first" "$REPORTS/first-pass.json")
 rc=0
-npx vitest run "$@" || rc=$?
+npx vitest run --reporter=default --reporter=json --outputFile.json="$REPORTS/first-pass.json" "$@" || rc=$?
 # The reliability suite (test/reliability, issue 13: crashes, outages, rebalances, poison, soak) is a
 # second pass on its own, in its bounded CI form: its scenarios run whole pipelines of child
 # processes and measure recovery, so they must not share the two cores with the rest of the suite.
@@ -49,6 +55,9 @@ npx vitest run "$@" || rc=$?
 # run only what they name.
 if [ "$#" -eq 0 ] && [ "${DW_RELIABILITY:-}" != 1 ]; then
   echo "[test] reliability suite (CI form; docs/reliability.md)" >&2
-  DW_RELIABILITY=1 npx vitest run || rc=$?
+  DW_RELIABILITY=1 npx vitest run --reporter=default --reporter=json \
+    --outputFile.json="$REPORTS/reliability.json" || rc=$?
+  recap+=("reliability pass" "$REPORTS/reliability.json")
 fi
+"${recap[@]}" || echo "[test] could not print the recap (see the reports in $REPORTS)" >&2
 exit $rc
