@@ -173,8 +173,13 @@ describe('retrain trigger: cooldown, alerts, reload', () => {
     expect(fired.conditions[0]).toMatchObject({ kind: 'kpi', metric: 'kpi.conversion.relative_drop', threshold: 0.1, comparator: 'gte' });
     expect(fired.conditions[0]!.value).toBeCloseTo(0.2, 10);
     // the new policy starts at the backfill horizon: it also evaluated the ten earlier windows (no KPI rows there)
-    const kpiDecisions = await queryRows<{ n: string }>(served.ch, `SELECT count() AS n FROM retrain_decisions FINAL WHERE policy_id = 'kpi-drop'`);
-    expect(Number(kpiDecisions[0]!.n)).toBe(11);
+    // The trigger publishes, then records (trigger.ts, "Publish, then record"): the event on the topic
+    // comes before its poll's decision rows, so wait for them rather than read once.
+    const kpiDecisions = await waitFor('the kpi policy’s decisions', async () => {
+      const r = await queryRows<{ n: string }>(served.ch, `SELECT count() AS n FROM retrain_decisions FINAL WHERE policy_id = 'kpi-drop'`);
+      return Number(r[0]!.n) >= 11 ? Number(r[0]!.n) : undefined;
+    });
+    expect(kpiDecisions).toBe(11);
     // the flap policy kept its state across the reload: window 10 is its eleventh decision, no new event
     const flapLast = await queryRows<{ reason: string }>(
       served.ch,

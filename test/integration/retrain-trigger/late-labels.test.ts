@@ -220,7 +220,12 @@ describe('retrain trigger: late labels', () => {
         window_end: T0 + 5 * W,
       },
     ]);
-    const rows = await decisions('new-labels');
+    // The trigger publishes, then records (trigger.ts, "Publish, then record"): seeing the event on
+    // the topic does not mean its decision row is in yet, so wait for window 4's row.
+    const rows = await waitFor('the close decision of window 4', async () => {
+      const r = await decisions('new-labels');
+      return r.length === 5 ? r : undefined;
+    });
     expect(summary(rows).at(-1)).toBe('4/close/fired/condition_met');
     // The retrain resets the count: it starts again from the windows after window 4.
     expect(JSON.parse(rows.at(-1)!.detail).state).toMatchObject({ labelsFrom: T0 + 5 * W, labelsSinceRetrain: 0 });
