@@ -34,7 +34,7 @@ export function recapLines(pass: string, report: Report, root: string): string[]
   const failedFiles = report.testResults.filter((f) => f.status === 'failed');
   const lines = [
     `[test] ${pass}: ${files} files, ${report.numTotalTests} tests: ${report.numPassedTests} passed, ` +
-      `${report.numFailedTests} failed, ${report.numPendingTests} skipped or todo`,
+      `${report.numFailedTests} failed, ${report.numPendingTests} not run (skipped)`,
   ];
   for (const file of failedFiles) {
     const rel = file.name.startsWith(root) ? file.name.slice(root.length + 1) : file.name;

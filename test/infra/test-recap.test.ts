@@ -14,7 +14,7 @@ function report(testResults: Parameters<typeof recapLines>[1]['testResults']) {
     numTotalTests: all.length,
     numFailedTests: all.filter((a) => a.status === 'failed').length,
     numPassedTests: all.filter((a) => a.status === 'passed').length,
-    numPendingTests: all.filter((a) => a.status === 'pending' || a.status === 'todo').length,
+    numPendingTests: all.filter((a) => ['pending', 'skipped'].includes(a.status)).length,
     startTime: 0,
     testResults,
   };
@@ -27,7 +27,7 @@ describe('recapLines', () => {
       report([{ name: `${ROOT}/test/a.test.ts`, status: 'passed', assertionResults: [{ fullName: 'a works', status: 'passed' }] }]),
       ROOT,
     );
-    expect(lines).toEqual(['[test] first pass: 1 files, 1 tests: 1 passed, 0 failed, 0 skipped or todo']);
+    expect(lines).toEqual(['[test] first pass: 1 files, 1 tests: 1 passed, 0 failed, 0 not run (skipped)']);
   });
 
   it('names each failed test by its path relative to the repo, with the first lines of its message', () => {
@@ -46,7 +46,7 @@ describe('recapLines', () => {
       ]),
       ROOT,
     );
-    expect(lines[0]).toBe('[test] reliability pass: 1 files, 2 tests: 1 passed, 1 failed, 0 skipped or todo');
+    expect(lines[0]).toBe('[test] reliability pass: 1 files, 2 tests: 1 passed, 1 failed, 0 not run (skipped)');
     expect(lines[1]).toBe('  FAIL test/loop/closed-loop.test.ts > loop > v2 drifts');
     expect(lines[2]).toBe('      AssertionError: expected 3 to be 4');
     // 12 message lines are shown, then a pointer to the rest.
