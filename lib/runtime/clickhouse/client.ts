@@ -13,6 +13,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ClickHouseQueryError, ClickHouseUnavailableError } from '../errors.js';
@@ -34,10 +35,31 @@ export interface ClickHouseSettings {
   readonly CLICKHOUSE_DATA_DIR: string;
 }
 
+/** A text insert format whose rows the caller has already encoded, one per line. */
+export type EncodedInsertFormat = 'JSONCompactEachRow' | 'JSONEachRow';
+
+export interface EncodedInsert {
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly format: EncodedInsertFormat;
+  /** The rows in `format`, newline-terminated. Not to be mutated until the promise settles. */
+  readonly body: Buffer;
+  readonly settings?: Readonly<Record<string, string | number>>;
+}
+
 export interface ClickHouse {
   readonly client: ClickHouseClient;
   readonly database: string;
   readonly mode: 'server' | 'embedded';
+  /**
+   * Inserts rows the caller encoded itself, as bytes. `client.insert` re-encodes an array row by
+   * row and, on the embedded engine, `chdb/connection` turns the body into one SQL string that the
+   * engine parses again (chdb 3.4.0 dist/connection/chdb-connection.js `insert`); the bytes path
+   * skips both (bench/ingest.bench.ts stage figures, docs/benchmarks.md "Ingest"). Failures are
+   * thrown the way `client.insert` throws them (an error with the engine's `type`, or a network
+   * error), for the caller to classify with `toClickHouseError`.
+   */
+  insertEncoded(insert: EncodedInsert): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,7 +89,7 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
       await bootstrap.close();
     }
     const client = createClient({ ...common, database, clickhouse_settings: OUTPUT_SETTINGS });
-    return { client, database, mode: 'server', close: () => client.close() };
+    return { client, database, mode: 'server', insertEncoded: (insert) => insertEncodedOverHttp(client, insert), close: () => client.close() };
   }
   const dir = resolve(settings.CLICKHOUSE_DATA_DIR);
   mkdirSync(dir, { recursive: true });
@@ -82,7 +104,59 @@ export async function openClickHouse(settings: ClickHouseSettings): Promise<Clic
   >[0]);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
   await client.command({ query: `USE ${database}` });
-  return { client, database, mode: 'embedded', close: () => client.close() };
+  const chdb = (connection as unknown as { chdb: ChdbExtension }).chdb;
+  return {
+    client,
+    database,
+    mode: 'embedded',
+    async insertEncoded({ table, columns, format, body, settings }) {
+      try {
+        // Session.insert hands the Buffer to the engine without copying it into a JS string.
+        await chdb.rawInsert({ table: `${database}.${table}`, values: body, format, columns, ...(settings ? { settings: { ...settings } } : {}) });
+      } catch (err) {
+        throw fromChdbInsertError(err);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+/** The part of chdb/connection's `.chdb` extension used here (chdb 3.4.0 dist/connection/extension.js). */
+interface ChdbExtension {
+  rawInsert(params: {
+    table: string;
+    values: Buffer;
+    format: EncodedInsertFormat;
+    columns: readonly string[];
+    settings?: Record<string, string | number>;
+  }): Promise<unknown>;
+}
+
+/**
+ * chdb's ChdbInsertError carries the engine's `Code: N. DB::Exception: ... (TYPE)` text but no
+ * `type` field; clickhouse-js errors have one, and `toClickHouseError` callers (ingest's
+ * classifyInsertError) read it to tell an engine exception from an outage.
+ */
+function fromChdbInsertError(err: unknown): unknown {
+  const e = err as { message?: string; clickhouseCode?: number };
+  if (typeof e?.message !== 'string') return err;
+  const type = /\(([A-Z_]+)\)\s*$/m.exec(e.message)?.[1] ?? (e.clickhouseCode !== undefined ? `CODE_${e.clickhouseCode}` : undefined);
+  return Object.assign(new Error(e.message, { cause: err }), { type });
+}
+
+/** `exec` with values sends the statement as the `query` parameter and the bytes as the body. */
+async function insertEncodedOverHttp(client: ClickHouseClient, { table, columns, format, body, settings }: EncodedInsert): Promise<void> {
+  if (!IDENTIFIER.test(table) || !columns.every((c) => IDENTIFIER.test(c))) {
+    // Shaped like an engine exception, so that callers classify it as a statement error, not an outage.
+    throw Object.assign(new Error(`invalid insert target ${table}(${columns.join(',')})`), { type: 'BAD_ARGUMENTS' });
+  }
+  const result = await client.exec({
+    query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT ${format}`,
+    values: Readable.from([body], { objectMode: false }),
+    ...(settings ? { clickhouse_settings: { ...settings } } : {}),
+  });
+  // The summary body must be read, or the keep-alive socket is not returned to the pool.
+  for await (const _ of result.stream) void _;
 }
 
 /**
