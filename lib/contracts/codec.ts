@@ -196,9 +196,33 @@ function classifyRegistryError(err: unknown, schemaId: number): DriftwatchError 
   return new RegistryUnavailableError(`schema registry unavailable: ${e?.message ?? String(err)}`, { schemaId }, { cause: err });
 }
 
-export function createEventCodec(registryUrl: string, limits: DecodeLimits, topics: TopicNames): EventCodec {
+export interface RegistryClientOptions {
+  /** Per-request timeout of the registry client (SCHEMA_REGISTRY_TIMEOUT_MS); default 10 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * A mappersmith middleware giving every registry request a timeout (the same as mappersmith's own
+ * TimeoutMiddleware, without importing a transitive dependency). Without one, a registry that
+ * accepts a request and never answers leaves `decode` pending forever: the consumer's batch never
+ * returns, and kafkajs' disconnect waits for it (src/consumer/runner.js `stop`). A timed-out request
+ * fails as RegistryUnavailableError, which the stream adapter retries with backoff.
+ */
+function requestTimeout(ms: number) {
+  return () => ({
+    prepareRequest(next: () => Promise<{ enhance(extras: { timeout: number }): unknown }>) {
+      return next().then((request) => request.enhance({ timeout: ms }));
+    },
+  });
+}
+
+export function createEventCodec(registryUrl: string, limits: DecodeLimits, topics: TopicNames, client: RegistryClientOptions = {}): EventCodec {
   // Retries inside the registry client are short: the stream adapter owns backoff for retriable errors.
-  const registry = new SchemaRegistry({ host: registryUrl, retry: { maxRetryTimeInSecs: 2, retries: 2 } });
+  const registry = new SchemaRegistry({
+    host: registryUrl,
+    retry: { maxRetryTimeInSecs: 2, retries: 2 },
+    middlewares: [requestTimeout(client.requestTimeoutMs ?? 10_000) as never],
+  });
   const ids = new Map<TopicName, number>();
   // Resolvers from a writer schema (by registry id) to driftwatch's reader schema, built once each.
   // The registry client's own `decode(bytes, { AVRO: { readerSchema } })` rebuilds the reader type

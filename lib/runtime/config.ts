@@ -59,6 +59,12 @@ export const SETTINGS = {
   KAFKA_SESSION_TIMEOUT_MS: { kind: 'int', min: 3000, default: 30000, doc: 'Consumer group session timeout' },
   KAFKA_HEARTBEAT_INTERVAL_MS: { kind: 'int', min: 100, default: 3000, doc: 'Consumer heartbeat interval; must be below the session timeout' },
   SCHEMA_REGISTRY_URL: { kind: 'url', default: 'http://127.0.0.1:18081/apis/ccompat/v7', doc: 'Confluent-compatible schema registry base URL' },
+  SCHEMA_REGISTRY_TIMEOUT_MS: {
+    kind: 'int',
+    min: 100,
+    default: 10_000,
+    doc: 'Timeout of one schema registry request; a timed-out lookup is retried with backoff like an outage',
+  },
   // --- clickhouse -----------------------------------------------------------------------------
   CLICKHOUSE_URL: { kind: 'url', optional: true, doc: 'ClickHouse HTTP URL. Unset: embedded engine (chdb) on CLICKHOUSE_DATA_DIR' },
   CLICKHOUSE_USER: { kind: 'string', default: 'default', doc: 'ClickHouse user (server mode)' },

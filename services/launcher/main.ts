@@ -80,7 +80,9 @@ runMain('launcher', async () => {
   const topics = topicNames(s.DW_TOPIC_NAMESPACE);
   const kafka = rt.kafka();
   await kafka.ensureTopics(topics);
-  await createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics).registerAll();
+  await createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+    requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+  }).registerAll();
   log.info({ migrations: report.applied, namespace: s.DW_TOPIC_NAMESPACE }, 'topics, schemas and tables ready');
   const monitoring = parseMonitoringConfig(rt.config.sections);
   const boot = await openClickHouse({ ...s, CLICKHOUSE_URL: clickhouseUrl });

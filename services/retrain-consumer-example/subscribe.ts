@@ -77,7 +77,9 @@ export async function subscribeRetrainEvents(
   const topics = topicNames(s.DW_TOPIC_NAMESPACE);
   const topic = topics.retrainRequested;
   const now = options.now ?? Date.now;
-  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics);
+  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+    requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+  });
   const kafka = runtime.kafka();
   // The consumer may start before any trigger: make sure the topics it reads and dead-letters to exist.
   await kafka.createTopic(topic, s.KAFKA_TOPIC_PARTITIONS);

@@ -61,7 +61,9 @@ export async function startScoring(runtime: ScoringRuntime, options: StartScorin
 
   const topics = topicNames(s.DW_TOPIC_NAMESPACE);
   const kafka = runtime.kafka();
-  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics);
+  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+    requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+  });
   const wantStream = options.stream ?? true;
   const wantHttp = options.http ?? true;
   let producer: Producer | undefined;

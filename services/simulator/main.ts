@@ -45,7 +45,9 @@ runMain('simulator', async () => {
   if (problems.length > 0) throw new Error(`simulator: ${problems.join('; ')}`);
   const scenario = loadScenario(values.scenario!);
   const topics = topicNames(s.DW_TOPIC_NAMESPACE);
-  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics);
+  const codec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+    requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+  });
   await codec.registerAll();
   const producer = await rt.kafka().producer();
   rt.onShutdown(() => producer.disconnect());

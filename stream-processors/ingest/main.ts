@@ -104,7 +104,10 @@ export async function startIngest(rt: IngestRuntime, options: IngestOptions = {}
   const maxWaitMs = options.maxWaitMs ?? s.INGEST_BATCH_MAX_WAIT_MS;
   const groupId = options.groupId ?? `${s.DW_TOPIC_NAMESPACE}.ingest`;
   const codec =
-    options.codec ?? createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, names);
+    options.codec ??
+    createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, names, {
+      requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+    });
   const kindOf = new Map<string, IngestTopicKey>(INGEST_TOPIC_KEYS.map((k) => [names[k], k]));
   const topics = INGEST_TOPIC_KEYS.map((k) => names[k]);
   const { metrics, logger } = rt;

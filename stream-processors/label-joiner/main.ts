@@ -192,7 +192,10 @@ export async function startLabelJoiner(rt: LabelJoinerRuntime, options: LabelJoi
   const groupId = options.groupId ?? `${s.DW_TOPIC_NAMESPACE}.${COMPONENT}`;
   const maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
   const codec =
-    options.codec ?? createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, names);
+    options.codec ??
+    createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, names, {
+      requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+    });
   const { logger, metrics } = rt;
   const streamOf = new Map<string, Stream>([
     [names.predictions, 'predictions'],

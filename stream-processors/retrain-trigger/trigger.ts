@@ -106,7 +106,9 @@ export async function startRetrainTrigger(runtime: TriggerRuntime, options: Retr
   const ch: ClickHouse = await untilAvailable(runtime, 'ClickHouse', () => runtime.clickhouse());
   const kafka: KafkaAdapter = runtime.kafka();
   await untilAvailable(runtime, 'Kafka', () => kafka.ensureTopics(topics));
-  const codec: EventCodec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics);
+  const codec: EventCodec = createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+    requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+  });
   await untilAvailable(runtime, 'schema registration', () => codec.registerAll());
   const partitions = await untilAvailable(runtime, 'partition count', () => kafka.partitionCount(topics.retrainRequested));
   const producer: Producer = await untilAvailable(runtime, 'producer', () => kafka.producer());

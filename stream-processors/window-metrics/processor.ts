@@ -161,7 +161,11 @@ export async function startWindowMetrics(o: WindowMetricsOptions): Promise<Windo
   const namespace = s.DW_TOPIC_NAMESPACE;
   const topics = topicNames(namespace);
   const ch = o.clickhouse;
-  const codec = o.codec ?? createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics);
+  const codec =
+    o.codec ??
+    createEventCodec(s.SCHEMA_REGISTRY_URL, { maxPayloadBytes: s.MAX_PAYLOAD_BYTES, maxFutureSkewMs: s.MAX_FUTURE_SKEW_MS }, topics, {
+      requestTimeoutMs: s.SCHEMA_REGISTRY_TIMEOUT_MS,
+    });
   const profiles = new ProfileCache(ch, s.WINDOW_PROFILE_REFRESH_MS, now);
   const states = new Map<string, PartitionState>();
   const inputTopics = [topics.predictions, topics.labeledPredictions];

@@ -4,7 +4,7 @@
  * away while events arrive; ingest retries with backoff, dead-letters nothing, and every event lands
  * once they are back.
  */
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { createEventCodec, type EventCodec } from '../../../lib/contracts/codec.js';
@@ -19,12 +19,21 @@ const ns = uniqueName('it-ingest-outage');
 const topics = topicNames(ns);
 const registryUrl = new URL(stackEnv().SCHEMA_REGISTRY_URL);
 
-/** A pass-through HTTP proxy to the real registry that answers 503 while `down`. */
-function registryProxy(): Promise<{ server: Server; url: string; setDown(v: boolean): void; requests: () => number }> {
+/**
+ * A pass-through HTTP proxy to the real registry that answers 503 while `down`, and while `stalled`
+ * holds every request without answering (a registry that accepts connections and hangs).
+ */
+function registryProxy(): Promise<{ server: Server; url: string; setDown(v: boolean): void; setStalled(v: boolean): void; requests: () => number }> {
   let down = false;
+  let stalled = false;
+  const held: ServerResponse[] = [];
   let requests = 0;
   const server = createServer((req, res) => {
     requests++;
+    if (stalled) {
+      held.push(res);
+      return;
+    }
     if (down) {
       res.writeHead(503, { 'Content-Type': 'text/plain' });
       res.end('registry proxy: down (fault injected)');
@@ -43,7 +52,16 @@ function registryProxy(): Promise<{ server: Server; url: string; setDown(v: bool
   return new Promise((ok) =>
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as { port: number };
-      ok({ server, url: `http://127.0.0.1:${port}${registryUrl.pathname}`, setDown: (v) => (down = v), requests: () => requests });
+      ok({
+        server,
+        url: `http://127.0.0.1:${port}${registryUrl.pathname}`,
+        setDown: (v) => (down = v),
+        setStalled: (v) => {
+          stalled = v;
+          if (!v) for (const res of held.splice(0)) res.destroy();
+        },
+        requests: () => requests,
+      });
     }),
   );
 }
@@ -63,7 +81,7 @@ beforeAll(async () => {
   rt = ingestRuntime(cfg, served.ch);
   kafka = rt.kafkaAdapter;
   const limits = { maxPayloadBytes: cfg.settings.MAX_PAYLOAD_BYTES, maxFutureSkewMs: cfg.settings.MAX_FUTURE_SKEW_MS };
-  ingest = await startIngest(rt, { codec: createEventCodec(proxy.url, limits, topics), lagIntervalMs: 0 });
+  ingest = await startIngest(rt, { codec: createEventCodec(proxy.url, limits, topics, { requestTimeoutMs: 300 }), lagIntervalMs: 0 });
   await ingest.joined;
   producerCodec = createEventCodec(cfg.settings.SCHEMA_REGISTRY_URL, limits, topics);
   producer = await kafka.producer();
@@ -142,6 +160,41 @@ describe('ingest during outages', () => {
       proxy.setDown(false);
     }
     await waitFor('every event landed after the outage', async () => (await countFinal(served.ch, 'raw_predictions', m)) === n, 30_000);
+    expect(ingest.stats().deadLetters).toBe(0);
+    expect(await deadLetterTopicSize()).toBe(0);
+  });
+
+  it('waits out a registry that accepts requests and never answers: each lookup times out and is retried', async () => {
+    const m = 'm-registry-stall';
+    const evolved = { ...PredictionEventSchema, fields: [...PredictionEventSchema.fields, { name: 'stall_id', type: ['null', 'string'], default: null }] };
+    const { id } = await producerCodec.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(evolved) },
+      { subject: subjectFor(topics.predictions) },
+    );
+    const timeoutsBefore = await counterValue(rt.metrics.retries, { code: 'DW_REGISTRY_UNAVAILABLE' });
+    proxy.setStalled(true);
+    const n = 30;
+    const records = [];
+    for (let i = 0; i < n; i++)
+      records.push({
+        topic: topics.predictions,
+        key: `s-${i}`,
+        value: await producerCodec.registry.encode(id, { ...prediction(`s-${i}`, m), stall_id: `s${i}` }),
+      });
+    await producer.send(records);
+    try {
+      // Without a request timeout the first lookup would stay pending and no retry would ever be counted.
+      await waitFor(
+        'timed-out lookups retried as an outage',
+        async () => (await counterValue(rt.metrics.retries, { code: 'DW_REGISTRY_UNAVAILABLE' })) >= timeoutsBefore + 2,
+        30_000,
+      );
+      expect(await countFinal(served.ch, 'raw_predictions', m)).toBe(0);
+      expect(ingest.stats().deadLetters).toBe(0);
+    } finally {
+      proxy.setStalled(false);
+    }
+    await waitFor('every event landed once the registry answered again', async () => (await countFinal(served.ch, 'raw_predictions', m)) === n, 30_000);
     expect(ingest.stats().deadLetters).toBe(0);
     expect(await deadLetterTopicSize()).toBe(0);
   });
