@@ -101,6 +101,23 @@ async function deadLetterTopicSize(): Promise<number> {
   return n;
 }
 
+/** Registers the prediction schema plus one optional string field: a schema id ingest has not cached. */
+async function registerEvolvedPredictionSchema(field: string): Promise<number> {
+  const evolved = { ...PredictionEventSchema, fields: [...PredictionEventSchema.fields, { name: field, type: ['null', 'string'], default: null }] };
+  const { id } = await producerCodec.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(evolved) }, { subject: subjectFor(topics.predictions) });
+  return id;
+}
+
+/** `n` prediction records written with schema `id`, each setting `field`. */
+async function evolvedPredictions(id: number, field: string, prefix: string, model: string, n: number) {
+  const records = [];
+  for (let i = 0; i < n; i++) {
+    const key = `${prefix}-${i}`;
+    records.push({ topic: topics.predictions, key, value: await producerCodec.registry.encode(id, { ...prediction(key, model), [field]: `${prefix}${i}` }) });
+  }
+  return records;
+}
+
 describe('ingest during outages', () => {
   it('waits out a ClickHouse outage: retries with backoff, dead-letters nothing, then lands every event', async () => {
     const m = 'm-ch-outage';
@@ -137,20 +154,10 @@ describe('ingest during outages', () => {
   it('waits out a schema registry outage the same way (a writer schema it has not cached yet)', async () => {
     const m = 'm-registry-outage';
     // A schema id this ingest has never seen, so decoding needs the registry.
-    const evolved = { ...PredictionEventSchema, fields: [...PredictionEventSchema.fields, { name: 'trace_id', type: ['null', 'string'], default: null }] };
-    const { id } = await producerCodec.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(evolved) },
-      { subject: subjectFor(topics.predictions) },
-    );
+    const id = await registerEvolvedPredictionSchema('trace_id');
     proxy.setDown(true);
     const n = 50;
-    const records = [];
-    for (let i = 0; i < n; i++)
-      records.push({
-        topic: topics.predictions,
-        key: `r-${i}`,
-        value: await producerCodec.registry.encode(id, { ...prediction(`r-${i}`, m), trace_id: `t${i}` }),
-      });
+    const records = await evolvedPredictions(id, 'trace_id', 'r', m, n);
     await producer.send(records);
     try {
       await waitFor('several failed decode attempts', async () => (await counterValue(rt.metrics.retries, { code: 'DW_REGISTRY_UNAVAILABLE' })) >= 2, 30_000);
@@ -166,21 +173,11 @@ describe('ingest during outages', () => {
 
   it('waits out a registry that accepts requests and never answers: each lookup times out and is retried', async () => {
     const m = 'm-registry-stall';
-    const evolved = { ...PredictionEventSchema, fields: [...PredictionEventSchema.fields, { name: 'stall_id', type: ['null', 'string'], default: null }] };
-    const { id } = await producerCodec.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(evolved) },
-      { subject: subjectFor(topics.predictions) },
-    );
+    const id = await registerEvolvedPredictionSchema('stall_id');
     const timeoutsBefore = await counterValue(rt.metrics.retries, { code: 'DW_REGISTRY_UNAVAILABLE' });
     proxy.setStalled(true);
     const n = 30;
-    const records = [];
-    for (let i = 0; i < n; i++)
-      records.push({
-        topic: topics.predictions,
-        key: `s-${i}`,
-        value: await producerCodec.registry.encode(id, { ...prediction(`s-${i}`, m), stall_id: `s${i}` }),
-      });
+    const records = await evolvedPredictions(id, 'stall_id', 's', m, n);
     await producer.send(records);
     try {
       // Without a request timeout the first lookup would stay pending and no retry would ever be counted.
