@@ -61,6 +61,15 @@ describe('label-joiner end to end (in-process)', () => {
       45_000,
       500,
     );
+    // Rows are visible before the joiner has produced every output record and committed: it
+    // inserts, publishes, then commits (offsets only after results are durable). Lag 0 on its
+    // group means every output of every input is on its topic, which the next tests read to end.
+    await waitFor(
+      'the joiner committed every input',
+      async () => (await kafka.consumerLag(`${ns}.label-joiner`, [topics.predictions, topics.outcomes])).every((l) => l.lag === 0),
+      45_000,
+      500,
+    );
     const got = await readVisible(tch.ch);
     expect(got.labeled).toEqual(expected.labeled);
     expect(got.late).toEqual(expected.late);
