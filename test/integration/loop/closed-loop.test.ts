@@ -61,14 +61,25 @@ describe('closed retraining loop (real Kafka, registry, ClickHouse; compressed t
       );
       figures.first_drift_detected_after_switch_ms = chTime(firstDrift.computed_at) - switchedAt;
       expect(chTime(firstDrift.w) + 900_000, 'the first drifted window ends after the switch (event time)').toBeGreaterThan(switchedSim);
-      const falseAlarms = await loop.rows<{ n: string }>(
-        `SELECT count() AS n FROM model_drift_summary FINAL WHERE model_name = {m:String} AND segment = '' AND n_drifted >= 2 AND window_end <= fromUnixTimestamp64Milli({t:Int64}, 'UTC')`,
+      // Stationary windows before the switch must not look like a drift episode. The simulator starts
+      // SIM_LOOKBACK before now at an arbitrary point of a 15-minute window, so the first window is
+      // partial (anything from min_window_rows up), and a loaded machine thins windows further; at a
+      // few hundred events the chance false-alarm rate per feature is several percent (2.4 % at 600,
+      // 0.6 % at 1000, ~0 at 1500, docs/windows.md), so two chance flags in one small window happen.
+      // The claim is made where the documented sizing holds: full windows (>= 1000 events; 1500 at
+      // SIM_RATE 200) flag at most one feature. Every window is printed on failure.
+      const beforeSwitch = await loop.rows<{ w: string; n_events: string; n_drifted: string; drifted_features: string[] }>(
+        `SELECT toString(window_start) AS w, n_events, n_drifted, drifted_features FROM model_drift_summary FINAL
+         WHERE model_name = {m:String} AND segment = '' AND window_end <= fromUnixTimestamp64Milli({t:Int64}, 'UTC') ORDER BY window_start`,
         { m: MODEL, t: switchedSim },
       );
-      // A single feature can be flagged by chance in a stationary window (2.4 % per feature-window at
-      // 600 events, docs/windows.md; fewer events when the machine is loaded); two at once would be a
-      // false retrain signal.
-      expect(Number(falseAlarms[0]!.n), 'windows with two or more drifted features before the switch').toBe(0);
+      const fullWindows = beforeSwitch.filter((w) => Number(w.n_events) >= 1000);
+      console.log(
+        `stationary windows before the switch (start, events, drifted): ${beforeSwitch.map((w) => `${w.w} ${w.n_events} ${w.drifted_features.join('+') || '-'}`).join('; ')}`,
+      );
+      expect(fullWindows.length, `full stationary windows before the switch: ${JSON.stringify(beforeSwitch)}`).toBeGreaterThan(0);
+      const falseAlarms = fullWindows.filter((w) => Number(w.n_drifted) >= 2);
+      expect(falseAlarms, `full windows with two or more drifted features before the switch, of ${JSON.stringify(beforeSwitch)}`).toEqual([]);
       expect(firstDrift.drifted_features).toEqual(expect.arrayContaining(['income', 'utilization']));
 
       // 2. One retrain event, with an alert before it.
@@ -235,7 +246,17 @@ describe('closed retraining loop (real Kafka, registry, ClickHouse; compressed t
 
   it('a redelivered event after a worker restart does not train twice', async () => {
     const p = loop.pipeline;
-    const [stored] = await loop.rows<{ event: string }>(`SELECT event FROM retrain_events FINAL WHERE model_name = {m:String}`, { m: MODEL });
+    // Waits on its own precondition rather than relying on the first test's wait, so a failure there
+    // does not show up here as a TypeError.
+    const [stored] = await waitFor(
+      'the retrain event of the drift episode',
+      async () => {
+        const rows = await loop.rows<{ event: string }>(`SELECT event FROM retrain_events FINAL WHERE model_name = {m:String}`, { m: MODEL });
+        return rows.length > 0 ? rows : undefined;
+      },
+      60_000,
+      500,
+    );
     const event = JSON.parse(stored!.event) as RetrainRequested;
     // A fresh worker process has no in-memory dedup: only the durable retrain_runs can stop it.
     await p.kill(p.running('retrain-worker')[0]!, 'SIGKILL');
