@@ -40,6 +40,8 @@ const DEMO_DEFAULTS: Readonly<Record<string, string>> = {
   SIM_SPEED: '60',
   SIM_RATE: '200',
   SIM_LOOKBACK: '12h',
+  // config/driftwatch.yaml's window size: the first demo window is a whole one (services/simulator/core.ts).
+  SIM_ALIGN: '15m',
 };
 
 interface Supervised {

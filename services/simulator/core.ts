@@ -14,6 +14,7 @@ import type { FeatureEvent, OutcomeEvent } from '../../lib/contracts/schemas.js'
 import { mulberry32, normalSampler, type Rng } from '../../lib/stats/random.js';
 import { createFeatureGenerator, type SampleRow } from '../scoring/sample-models/feature-space.js';
 import { phaseAt, type DelayDistribution, type Scenario } from './scenario.js';
+import { windowStartOf } from '../../stream-processors/window-metrics/windows.js';
 
 export interface PendingOutcome {
   readonly at: number;
@@ -197,6 +198,18 @@ export function tick(state: SimulatorState, simFrom: number, simTo: number, coun
     state.emitted.outcomes++;
   }
   return { features, outcomes, phase: phase.name };
+}
+
+/**
+ * Where simulated event time starts: `lookbackMs` before `wallStart`, moved back to a multiple of
+ * `alignMs` when one is given, with the window processor's own windowStartOf: windows start at
+ * multiples of their size since the epoch, so aligning to the window size
+ * makes the first window a whole one rather than a partial window with a few hundred events, which
+ * distance methods with fixed thresholds flag by chance far more often (docs/windows.md, False alarms).
+ */
+export function simulationStart(wallStart: number, lookbackMs: number, alignMs?: number): number {
+  const start = wallStart - lookbackMs;
+  return alignMs && alignMs > 0 ? windowStartOf(start, alignMs) : start;
 }
 
 /**

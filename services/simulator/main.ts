@@ -2,20 +2,21 @@
  * Simulator: feature and outcome traffic for the sample models, with drift scenarios.
  *
  *   node --import tsx services/simulator/main.ts [--scenario covariate|stationary|prior|concept|broken|file.yaml]
- *        [--rate 200] [--speed 60] [--lookback 6h] [--seed 42] [--duration 10m] [--encoding avro|json]
+ *        [--rate 200] [--speed 60] [--lookback 6h] [--align 15m] [--seed 42] [--duration 10m] [--encoding avro|json]
  *
  * Features go to `<ns>.features.v1` (the scoring service turns them into predictions), outcomes to
  * `<ns>.outcomes.v1` keyed by prediction_id once their simulated delay has passed. Event time starts
  * `--lookback` in the past and runs `--speed` times faster than the wall clock, so hours of traffic
- * and label delay fit into minutes; it never runs ahead of the real clock.
- * Flags can also come from the environment (SIM_SCENARIO, SIM_RATE, SIM_SPEED, SIM_LOOKBACK, SIM_SEED,
- * SIM_DURATION), which is how the launcher configures it.
+ * and label delay fit into minutes; it never runs ahead of the real clock. `--align` moves that start
+ * back to a multiple of a duration (the window size), so the first window is a whole one.
+ * Flags can also come from the environment (SIM_SCENARIO, SIM_RATE, SIM_SPEED, SIM_LOOKBACK, SIM_ALIGN,
+ * SIM_SEED, SIM_DURATION, SIM_ENCODING), which is how the launcher configures it.
  */
 import { parseArgs } from 'node:util';
 import { createEventCodec } from '../../lib/contracts/codec.js';
 import { topicNames } from '../../lib/contracts/topics.js';
 import { createRuntime, runMain } from '../../lib/runtime/process.js';
-import { createSimulatorState, simulatedNow, tick } from './core.js';
+import { createSimulatorState, simulatedNow, simulationStart, tick } from './core.js';
 import { loadScenario, parseDuration } from './scenario.js';
 
 const env = process.env;
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: env.SIM_RATE ?? '200' },
     speed: { type: 'string', default: env.SIM_SPEED ?? '60' },
     lookback: { type: 'string', default: env.SIM_LOOKBACK ?? '6h' },
+    align: { type: 'string', default: env.SIM_ALIGN ?? '' },
     seed: { type: 'string', default: env.SIM_SEED ?? '42' },
     duration: { type: 'string', default: env.SIM_DURATION ?? '' },
     encoding: { type: 'string', default: env.SIM_ENCODING ?? 'avro' },
@@ -35,7 +37,8 @@ runMain('simulator', async () => {
   const rt = createRuntime('simulator');
   const s = rt.config.settings;
   const problems: string[] = [];
-  const lookbackMs = parseDuration(values.lookback, '--lookback', problems);
+  const requestedLookbackMs = parseDuration(values.lookback, '--lookback', problems);
+  const alignMs = values.align ? parseDuration(values.align, '--align', problems) : undefined;
   const durationMs = values.duration ? parseDuration(values.duration, '--duration', problems) : Infinity;
   const rate = Number(values.rate);
   const speed = Number(values.speed);
@@ -53,12 +56,17 @@ runMain('simulator', async () => {
   rt.onShutdown(() => producer.disconnect());
 
   const wallStart = Date.now();
-  const state = createSimulatorState(scenario, Number(values.seed), wallStart - lookbackMs);
-  let simCursor = wallStart - lookbackMs;
+  const simStart = simulationStart(wallStart, requestedLookbackMs, alignMs);
+  const lookbackMs = wallStart - simStart;
+  const state = createSimulatorState(scenario, Number(values.seed), simStart);
+  let simCursor = simStart;
   let lastPhase = '';
   let carry = 0;
   const TICK_MS = 100;
-  rt.logger.info({ scenario: scenario.name, phases: scenario.phases.map((p) => p.name), rate, speed, lookbackMs }, 'simulator started');
+  rt.logger.info(
+    { scenario: scenario.name, phases: scenario.phases.map((p) => p.name), rate, speed, lookbackMs, simStart: new Date(simStart).toISOString() },
+    'simulator started',
+  );
 
   for (;;) {
     const wallNow = Date.now();

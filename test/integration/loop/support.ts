@@ -74,6 +74,9 @@ export async function startLoop(o: { api?: boolean; env?: Record<string, string>
       SIM_SPEED: String(SPEED),
       SIM_RATE: '200',
       SIM_LOOKBACK: '6h',
+      // Start event time on a window boundary (config/driftwatch.yaml: 15-minute windows), so the
+      // stationary windows before the switch are whole ones and the no-false-alarm check holds for each.
+      SIM_ALIGN: '15m',
       // Event time (x 1/120 on the wall): unlabeled after 1 h = 30 wall seconds.
       JOIN_MAX_LABEL_DELAY_MS: '3600000',
       RETRAIN_WORKER_LABEL_WAIT_MS: '60000',

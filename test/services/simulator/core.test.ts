@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSimulatorState, drawDelay, simulatedNow, tick } from '../../../services/simulator/core.js';
+import { createSimulatorState, drawDelay, simulatedNow, simulationStart, tick } from '../../../services/simulator/core.js';
 import { SCENARIOS, loadScenario, phaseAt, validateScenario } from '../../../services/simulator/scenario.js';
 import { mulberry32, normalSampler } from '../../../lib/stats/random.js';
 import { PolicyInvalidError } from '../../../lib/runtime/errors.js';
@@ -83,6 +83,14 @@ describe('simulator core', () => {
     expect(simulatedNow(1_000_000, 1_000_000, 3_600_000, 60)).toBe(1_000_000 - 3_600_000);
     expect(simulatedNow(1_000_000, 1_010_000, 3_600_000, 60)).toBe(1_000_000 - 3_600_000 + 600_000);
     expect(simulatedNow(1_000_000, 1_100_000, 3_600_000, 60)).toBe(1_100_000);
+  });
+
+  it('starts event time the lookback before the wall clock, moved back to a window boundary when aligned', () => {
+    const wallStart = Date.UTC(2026, 11, 6, 14, 7, 31, 250);
+    expect(simulationStart(wallStart, 6 * HOUR)).toBe(Date.UTC(2026, 11, 6, 8, 7, 31, 250));
+    expect(simulationStart(wallStart, 6 * HOUR, 15 * 60_000)).toBe(Date.UTC(2026, 11, 6, 8, 0, 0, 0));
+    // Already on a boundary: unchanged.
+    expect(simulationStart(Date.UTC(2026, 11, 6, 14, 15), HOUR, 15 * 60_000)).toBe(Date.UTC(2026, 11, 6, 13, 15));
   });
 
   it('draws delays from each distribution', () => {
