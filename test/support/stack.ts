@@ -11,6 +11,7 @@ import { openClickHouse, type ClickHouse } from '../../lib/runtime/clickhouse/cl
 import { migrate } from '../../lib/runtime/clickhouse/migrations.js';
 import { startChdbHttp, type ChdbHttpServer } from '../../lib/runtime/clickhouse/chdb-http-server.js';
 import { createLogger } from '../../lib/runtime/logger.js';
+import type { KafkaAdapter } from '../../lib/runtime/kafka.js';
 
 export function stackEnv(): { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string } {
   const kafkaPort = process.env.DW_KAFKA_PORT ?? '19092';
@@ -78,6 +79,17 @@ export async function servedClickHouse(): Promise<TestClickHouse & { url: string
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * True once `groupId` has committed to the end of every partition of `topics`. Processors commit only
+ * after their results are durable (ClickHouse rows, output records), so this is the moment every
+ * output of the input so far can be read. A group that has committed nothing reports the whole topic
+ * as lag; an empty answer is not "caught up".
+ */
+export async function committedToEnd(kafka: Pick<KafkaAdapter, 'consumerLag'>, groupId: string, topics: readonly string[]): Promise<boolean> {
+  const lag = await kafka.consumerLag(groupId, topics);
+  return lag.length > 0 && lag.every((l) => l.lag === 0);
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {

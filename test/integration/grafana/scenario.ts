@@ -80,7 +80,7 @@ import { planBatch, type DecodeResult } from '../../../stream-processors/ingest/
 import { parseMonitoringConfig } from '../../../stream-processors/window-metrics/config.js';
 import { startWindowMetrics } from '../../../stream-processors/window-metrics/processor.js';
 import { startRetrainTrigger } from '../../../stream-processors/retrain-trigger/trigger.js';
-import { testConfig, testLogger, uniqueName, waitFor } from '../../support/stack.js';
+import { committedToEnd, testConfig, testLogger, uniqueName, waitFor } from '../../support/stack.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -494,10 +494,7 @@ export async function buildScenario(): Promise<ScenarioData> {
       const group = consumerGroups.windowMetrics;
       await waitFor(
         'window-metrics to consume every event',
-        async () => {
-          const lag = await kafka.consumerLag(group, [topics.predictions, topics.labeledPredictions]);
-          return lag.length > 0 && lag.every((l) => l.lag === 0);
-        },
+        async () => committedToEnd(kafka, group, [topics.predictions, topics.labeledPredictions]),
         90_000,
         500,
       );

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventCodec } from '../../../lib/contracts/codec.js';
 import { topicNames } from '../../../lib/contracts/topics.js';
 import { createKafkaAdapter, type KafkaAdapter } from '../../../lib/runtime/kafka.js';
-import { queryRows, servedClickHouse, stackEnv, testConfig, testLogger, uniqueName, waitFor } from '../../support/stack.js';
+import { committedToEnd, queryRows, servedClickHouse, stackEnv, testConfig, testLogger, uniqueName, waitFor } from '../../support/stack.js';
 import { outcome, prediction } from './support.js';
 
 const MAIN = fileURLToPath(new URL('../../../stream-processors/ingest/main.ts', import.meta.url));
@@ -126,12 +126,7 @@ describe('ingest process killed with SIGKILL mid-batch', () => {
         60_000,
         500,
       );
-      await waitFor(
-        'every offset committed',
-        async () => (await kafka.consumerLag(groupId, [topics.predictions, topics.outcomes])).every((l) => l.lag === 0),
-        30_000,
-        500,
-      );
+      await waitFor('every offset committed', async () => committedToEnd(kafka, groupId, [topics.predictions, topics.outcomes]), 30_000, 500);
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;

@@ -12,7 +12,7 @@ import { createKafkaAdapter, type KafkaAdapter } from '../../../lib/runtime/kafk
 import { createMetrics } from '../../../lib/runtime/metrics.js';
 import { startLabelJoiner, type RunningLabelJoiner } from '../../../stream-processors/label-joiner/main.js';
 import { WATERMARK_KEY } from '../../../stream-processors/label-joiner/changelog.js';
-import { embeddedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
+import { committedToEnd, embeddedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
 import { JOIN_ENV, PARTITIONS, countVisible, joinDataset, oracle, produce, readVisible } from './support.js';
 
 const ns = uniqueName('it-lj');
@@ -66,7 +66,7 @@ describe('label-joiner end to end (in-process)', () => {
     // group means every output of every input is on its topic, which the next tests read to end.
     await waitFor(
       'the joiner committed every input',
-      async () => (await kafka.consumerLag(`${ns}.label-joiner`, [topics.predictions, topics.outcomes])).every((l) => l.lag === 0),
+      async () => committedToEnd(kafka, `${ns}.label-joiner`, [topics.predictions, topics.outcomes]),
       45_000,
       500,
     );

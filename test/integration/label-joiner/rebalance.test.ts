@@ -9,7 +9,7 @@ import { createEventCodec } from '../../../lib/contracts/codec.js';
 import { topicNames } from '../../../lib/contracts/topics.js';
 import type { ClickHouse } from '../../../lib/runtime/clickhouse/client.js';
 import { createKafkaAdapter, type KafkaAdapter } from '../../../lib/runtime/kafka.js';
-import { servedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
+import { committedToEnd, servedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
 import {
   PARTITIONS,
   countVisible,
@@ -110,12 +110,7 @@ async function scenario(): Promise<void> {
     const movedToB = restoredPartitions(b);
     expect(movedToB.every((l) => (l.changelogRecords as number) > 0)).toBe(true); // a's state, not a fresh start
     const group = `${twoNs}.label-joiner`;
-    await waitFor(
-      'phase 2 to be consumed by a and b',
-      async () => (await kafka.consumerLag(group, [topics.predictions, topics.outcomes])).every((l) => l.lag === 0),
-      60_000,
-      200,
-    );
+    await waitFor('phase 2 to be consumed by a and b', async () => committedToEnd(kafka, group, [topics.predictions, topics.outcomes]), 60_000, 200);
     expect(a.logged('partition state restored').length).toBe(PARTITIONS); // a kept its other two partitions throughout
 
     // First instance stopped (SIGTERM, graceful): its partitions move to b.

@@ -11,7 +11,7 @@ import type { FeatureEvent } from '../../../lib/contracts/schemas.js';
 import { createKafkaAdapter, type KafkaAdapter } from '../../../lib/runtime/kafka.js';
 import { createMetrics } from '../../../lib/runtime/metrics.js';
 import { startScoring, type ScoringService } from '../../../services/scoring/main.js';
-import { embeddedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
+import { committedToEnd, embeddedClickHouse, testConfig, testLogger, uniqueName, waitFor, type TestClickHouse } from '../../support/stack.js';
 import { collect, featureEvents, produceFeatures, registerSample, type Collector } from './helpers.js';
 
 const ns = uniqueName('it-scoring');
@@ -102,7 +102,7 @@ describe('scoring stream', () => {
     expect(new Set(served('b').map((p) => p.value.event_id)).size).toBe(100);
     expect(out.deadLetters.map((d) => d.code).sort()).toEqual(['DW_MODEL_NOT_FOUND', 'DW_WRONG_MAGIC_BYTE']);
     // Offsets are committed once the predictions are acked: the group catches up to the end.
-    await waitFor('committed offsets at the end', async () => (await kafka.consumerLag(group, [svc.topics.features])).every((l) => l.lag === 0));
+    await waitFor('committed offsets at the end', async () => committedToEnd(kafka, group, [svc.topics.features]));
   });
 
   it('hot-swaps the champion under load: every event scored exactly once, each partition switching once, between batches', async () => {
